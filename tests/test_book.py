@@ -187,8 +187,8 @@ def test_no_test_plumbing_comments(path):
 def test_redis_preamble_is_the_canonical_one(path):
     """Every chapter that talks to Redis connects through the same helper, byte for byte."""
     canonical = (ROOT / "tests" / "redis_preamble.py").read_text().strip()
-    cells = [source(c).strip() for c in code_cells(load(path)) if "def redis_node" in source(c)]
-    uses_redis = any("import redis" in source(c) or "fakeredis" in source(c) for c in code_cells(load(path)))
+    cells = [source(c).strip() for c in code_cells(load(path)) if re.search(r"^def redis_node\(", source(c), re.M)]
+    uses_redis = any(re.search(r"^(import|from) (fake)?redis\b", source(c), re.M) for c in code_cells(load(path)))
     if not uses_redis:
         pytest.skip("chapter does not use Redis")
     assert cells == [canonical], "copy tests/redis_preamble.py unchanged into one cell of the notebook"
