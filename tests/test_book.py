@@ -192,3 +192,22 @@ def test_redis_preamble_is_the_canonical_one(path):
     if not uses_redis:
         pytest.skip("chapter does not use Redis")
     assert cells == [canonical], "copy tests/redis_preamble.py unchanged into one cell of the notebook"
+
+
+@by_chapter
+def test_colab_setup_cell_is_first_and_current(path):
+    """Colab lacks several pinned packages; the first code cell installs them there (and only there)."""
+    import sys
+
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import colab_cell
+
+    nb = nbformat.read(path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert colab_cell.TAG in first.metadata.get("tags", []), (
+        f"the first code cell must be the Colab setup cell: run `python tools/colab_cell.py {path.relative_to(ROOT)}`")
+    assert first.source == colab_cell.setup_source(nb), (
+        f"the Colab setup cell is out of date: run `python tools/colab_cell.py {path.relative_to(ROOT)}`")
+    assert not first.outputs, "outside Colab the setup cell must do nothing"
