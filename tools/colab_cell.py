@@ -8,7 +8,6 @@ Run it after changing a chapter's imports, then `tools/refresh.py` on the chapte
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import importlib.metadata
 import pathlib
@@ -98,15 +97,10 @@ def write_cell(path: pathlib.Path) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
-    parser.add_argument("--all", action="store_true", help="every chapter in book/")
-    args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tools"))
-    from refresh import book_notebooks
+    from refresh import notebook_targets
 
-    targets = book_notebooks() if args.all else args.notebooks
-    for path in targets:
+    for path in notebook_targets(__doc__):
         print(("updated  " if write_cell(path) else "current  ") + str(path))
     return 0
 

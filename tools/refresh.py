@@ -47,14 +47,20 @@ def refresh(path: pathlib.Path) -> float:
     return elapsed
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def notebook_targets(doc: str) -> list[pathlib.Path]:
+    """The notebooks named on the command line, or every chapter with --all (shared by the tools)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
-    parser.add_argument("--all", action="store_true", help="refresh every notebook in book/")
+    parser.add_argument("--all", action="store_true", help="every notebook in book/ but the status page")
     args = parser.parse_args()
     targets = book_notebooks() if args.all else [p.resolve() for p in args.notebooks]
     if not targets:
         parser.error("name at least one notebook, or --all")
+    return targets
+
+
+def main() -> int:
+    targets = notebook_targets(__doc__)
     for name in REDIS_VARIABLES:
         os.environ.pop(name, None)
     for path in [*[t for t in targets if t != STATUS.resolve()], STATUS]:
