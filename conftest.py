@@ -37,3 +37,8 @@ def pytest_terminal_summary(terminalreporter):
     for path, seconds in sorted(_notebook_seconds.items(), key=lambda kv: -kv[1]):
         terminalreporter.write_line(f"{seconds:6.1f} s  {path}")
     terminalreporter.write_line(f"{sum(_notebook_seconds.values()):6.1f} s  total")
+
+
+def pytest_addoption(parser):
+    """`--site _build/html`: check the built site in a browser (tests/test_site.py)."""
+    parser.addoption("--site", default="", help="a built site to check in Chromium (tests/test_site.py)")

@@ -10,6 +10,11 @@ import json
 import pathlib
 import re
 
+import base64
+import struct
+import subprocess
+import sys
+
 import pytest
 import yaml
 
@@ -34,6 +39,12 @@ ROLES = [
 ABSOLUTE_PATH = re.compile(r"(/root/|/home/|/tmp/|/work/|/Users/|[A-Z]:\\\\Users)")
 BUILTIN_HASH = re.compile(r"(?<![\w.])hash\(")
 FORMATTED_SQL = re.compile(r"execute(many|script)?\(\s*f[\"']")
+MAX_LINE = 100  # characters in a code line or a printed line (BOOK-GUIDE 5b)
+COLUMN_PX = 784  # the width at which the site shows a figure on a desktop screen
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# The sources are "collection A" and "collection B", headings "A #9"; these older names are not.
+OLD_SOURCE_NAMES = re.compile(r"\b(000|004) #\d|\b(collection|seed) 00[04]\b|\b(first|second) collection\b"
+                              r"|\bseed file\b", re.I)
 
 
 def notebooks() -> list[pathlib.Path]:
@@ -75,6 +86,32 @@ def toc_files() -> list[str]:
             files.append(entry["file"])
             stack.extend(entry.get("sections", []))
     return files
+
+
+def chapter_numbers() -> dict[str, int]:
+    """Chapter stem -> its printed number (chapters are numbered across the numbered parts)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc.get("parts", []) if part.get("numbered")
+             for c in part.get("chapters", [])]
+    return {pathlib.Path(f).stem: n for n, f in enumerate(files, 1)}
+
+
+def output_lines(cell: dict) -> list[str]:
+    """The lines a reader sees printed under a code cell (figures excluded)."""
+    lines = []
+    for out in cell["outputs"]:
+        if out["output_type"] == "stream":
+            lines += "".join(out["text"]).splitlines()
+        elif out["output_type"] == "error":
+            lines += [ln for tb in out["traceback"] for ln in ANSI.sub("", tb).splitlines()]
+        elif "image/png" not in out.get("data", {}):
+            lines += "".join(out.get("data", {}).get("text/plain", "")).splitlines()
+    return lines
+
+
+def png_width(data: str) -> int:
+    """Pixel width from a base64 PNG's IHDR chunk."""
+    return struct.unpack(">I", base64.b64decode(data[:64])[16:20])[0]
 
 
 by_stem = pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
@@ -130,6 +167,84 @@ def test_at_least_two_checked_figures(path):
     figures = [c for c in code_cells(load(path)) if "nbval-ignore-output" not in tags(c)
                and any("image/png" in o.get("data", {}) for o in c["outputs"])]
     assert len(figures) >= 2, "a chapter needs at least two figures whose pixels CI checks"
+
+
+@by_stem
+def test_lines_fit_the_page(path):
+    """Code and printed output stay within 100 characters, so nothing scrolls sideways."""
+    wide = []
+    for i, cell in enumerate(code_cells(load(path)), 1):
+        wide += [f"cell {i} code: {ln[:60]}..." for ln in source(cell).splitlines() if len(ln) > MAX_LINE]
+        wide += [f"cell {i} output: {ln[:60]}..." for ln in output_lines(cell) if len(ln) > MAX_LINE]
+    assert not wide, f"{len(wide)} lines over {MAX_LINE} characters:\n" + "\n".join(wide[:15])
+
+
+@by_chapter
+def test_figures_are_sharp_fit_the_column_and_have_alt_text(path):
+    """Every figure: a 2x PNG (sharp on high-density screens), shown at most a column wide,
+    with a one-sentence alt text in the cell's metadata (mystnb.image.alt)."""
+    problems = []
+    for i, cell in enumerate(code_cells(load(path)), 1):
+        for out in cell["outputs"]:
+            if "image/png" not in out.get("data", {}):
+                continue
+            shown = out.get("metadata", {}).get("image/png", {}).get("width")
+            pixels = png_width(out["data"]["image/png"])
+            if not shown or pixels < 2 * shown - 2:
+                problems.append(f"cell {i}: {pixels} px PNG shown at {shown} px (use the figure style cell)")
+            elif shown > COLUMN_PX:
+                problems.append(f"cell {i}: shown {shown} px wide, wider than the {COLUMN_PX} px column")
+        has_image = any("image/png" in o.get("data", {}) for o in cell["outputs"])
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
+        if has_image and len(alt.split()) < 6:
+            problems.append(f"cell {i}: alt text {alt!r} (say in one sentence what the figure shows)")
+    assert not problems, "\n".join(problems)
+
+
+@by_chapter
+def test_figure_style_is_the_canonical_one(path):
+    """Chapters with figures set the book's figure style with the same cell, byte for byte."""
+    cells = code_cells(load(path))
+    if not any("image/png" in o.get("data", {}) for c in cells for o in c["outputs"]):
+        pytest.skip("no figures")
+    canonical = (ROOT / "tests" / "figure_style.py").read_text().strip()
+    matches = [c for c in cells if source(c).strip() == canonical]
+    assert len(matches) == 1, "copy tests/figure_style.py unchanged into one cell, before any figure"
+    assert set(tags(matches[0])) & {"hide-input", "hide-cell"}, "collapse the figure style cell (hide-input)"
+
+
+@by_stem
+def test_plumbing_is_collapsed(path):
+    """The Colab cell and the Redis helper are plumbing: collapsed on the site."""
+    for i, cell in enumerate(code_cells(load(path)), 1):
+        plumbing = "colab-setup" in tags(cell) or re.search(r"^def redis_node\(", source(cell), re.M)
+        if plumbing:
+            assert set(tags(cell)) & {"hide-input", "hide-cell"}, f"cell {i}: tag it hide-input or hide-cell"
+
+
+@by_stem
+def test_one_naming_scheme(path):
+    """Sources are 'collection A/B' ('A #9'); exercises are named by their printed label."""
+    nb = load(path)
+    text = "\n".join(source(c) for c in nb["cells"]) + "\n" + "\n".join(
+        ln for c in code_cells(nb) for ln in output_lines(c))
+    old = sorted({m.group(0) for m in OLD_SOURCE_NAMES.finditer(text)})
+    assert not old, f"old names for the sources: {old}; write 'collection A', 'A #9' (see the intro)"
+    unlabelled = sorted(set(re.findall(r"\b[Ee]xercise \d+\b(?!\.\d)", text)))
+    assert not unlabelled, f"{unlabelled}: refer to exercises by their printed label ('Exercise 6.1')"
+    number = chapter_numbers().get(path.stem)
+    exercises = len(re.findall(r"```\{exercise(?:-start)?\}", text))
+    for chapter, k in re.findall(r"\bExercise (\d+)\.(\d+)\b", text):
+        assert number and int(chapter) == number and 1 <= int(k) <= exercises, (
+            f"'Exercise {chapter}.{k}' in chapter {number} with {exercises} exercises")
+
+
+def test_security_lint():
+    """ruff's security rules (flake8-bandit, configured in ruff.toml) pass on every notebook."""
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format",
+                             "concise", "book", "tests", "tools", "conftest.py"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- provenance of the committed outputs ----------------------------------------------
@@ -206,7 +321,7 @@ def test_colab_setup_cell_is_first_and_current(path):
 
     nb = nbformat.read(path, as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code")
-    assert colab_cell.TAG in first.metadata.get("tags", []), (
+    assert first.metadata.get("tags", []) == colab_cell.TAGS, (
         f"the first code cell must be the Colab setup cell: run `python tools/colab_cell.py {path.relative_to(ROOT)}`")
     assert first.source == colab_cell.setup_source(nb), (
         f"the Colab setup cell is out of date: run `python tools/colab_cell.py {path.relative_to(ROOT)}`")

@@ -13,13 +13,16 @@ import importlib.metadata
 import pathlib
 import re
 import sys
+import textwrap
 
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TAG = "colab-setup"
+TAGS = [TAG, "hide-cell"]  # collapsed on the site: plumbing, not teaching
 # Colab's runtime ships these; reinstalling them there can break the runtime, so we don't.
-COLAB_PROVIDES = {"numpy", "matplotlib", "scipy", "scikit-learn", "ipython", "ipykernel"}
+COLAB_PROVIDES = {"numpy", "matplotlib", "matplotlib-inline", "scipy", "scikit-learn", "ipython",
+                  "ipykernel"}
 EXTRAS = {"fakeredis": "[lua]"}  # the Lua extra is needed for atomic compare-and-delete scripts
 HEADER = "# On Google Colab, install this chapter's pinned packages; anywhere else this cell does nothing."
 
@@ -74,8 +77,10 @@ def install_line(nb: nbformat.NotebookNode) -> str:
 
 def setup_source(nb: nbformat.NotebookNode) -> str:
     """The source of the chapter's Colab cell."""
-    return (f"{HEADER}\nimport sys\n\nif \"google.colab\" in sys.modules:\n"
-            f"    %pip install --quiet {install_line(nb)}")
+    lines = textwrap.wrap(f"%pip install --quiet {install_line(nb)}", width=90,
+                          break_long_words=False, break_on_hyphens=False)
+    command = " \\\n        ".join(lines)  # IPython joins a magic's backslash-continued lines
+    return f"{HEADER}\nimport sys\n\nif \"google.colab\" in sys.modules:\n    {command}"
 
 
 def write_cell(path: pathlib.Path) -> bool:
@@ -84,13 +89,14 @@ def write_cell(path: pathlib.Path) -> bool:
     source = setup_source(nb)
     cells = [c for c in nb.cells if TAG in c.metadata.get("tags", [])]
     if cells:
-        if cells[0].source == source:
+        if cells[0].source == source and cells[0].metadata.get("tags") == TAGS:
             return False
         cells[0].source = source
+        cells[0].metadata["tags"] = list(TAGS)
     else:
         first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
         cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["tags"] = [TAG]
+        cell.metadata["tags"] = list(TAGS)
         nb.cells.insert(first_code, cell)
     nbformat.write(nb, path)
     return True

@@ -4,6 +4,7 @@ the committed outputs after editing a notebook.
 Usage:
     python tools/refresh.py book/consistent-hashing.ipynb [more.ipynb ...]
     python tools/refresh.py --all
+    python tools/refresh.py --no-status book/<chapter>.ipynb   # leave the status page alone
 
 Outputs are always produced with the embedded fakeredis (REDIS_URL is ignored here), because
 that is what a reader without a server gets; CI then re-runs the Redis chapters against a real
@@ -47,23 +48,27 @@ def refresh(path: pathlib.Path) -> float:
     return elapsed
 
 
-def notebook_targets(doc: str) -> list[pathlib.Path]:
+def notebook_targets(doc: str, *, status_flag: bool = False) -> list[pathlib.Path] | tuple:
     """The notebooks named on the command line, or every chapter with --all (shared by the tools)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     parser.add_argument("--all", action="store_true", help="every notebook in book/ but the status page")
+    if status_flag:
+        parser.add_argument("--no-status", action="store_true",
+                            help="do not refresh the status page (several refreshes at once)")
     args = parser.parse_args()
     targets = book_notebooks() if args.all else [p.resolve() for p in args.notebooks]
     if not targets:
         parser.error("name at least one notebook, or --all")
-    return targets
+    return (targets, args.no_status) if status_flag else targets
 
 
 def main() -> int:
-    targets = notebook_targets(__doc__)
+    targets, no_status = notebook_targets(__doc__, status_flag=True)
     for name in REDIS_VARIABLES:
         os.environ.pop(name, None)
-    for path in [*[t for t in targets if t != STATUS.resolve()], STATUS]:
+    last = [] if no_status else [STATUS]
+    for path in [*[t for t in targets if t != STATUS.resolve()], *last]:
         if path.exists():
             print(f"{refresh(path):6.1f} s  {path.relative_to(ROOT)}", flush=True)
     return 0
