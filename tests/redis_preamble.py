@@ -12,8 +12,8 @@ _FAKE_SERVERS: dict[int, fakeredis.FakeServer] = {}
 def client_settings() -> dict:
     """Fail fast: a dead or silent server raises within about a second, never stalls.
 
-    redis-py's defaults retry three times with backoff and wait 5 s per read, so one command
-    takes seconds on a refused port and far longer on a server that never answers. Every
+    redis-py's defaults retry ten times with backoff and wait 5 s per read: one command takes
+    about 4 s on a refused port and about a minute on a server that never answers. Every
     client here waits at most 0.4 s to connect or read and retries once after 10 ms.
     """
     return {"socket_connect_timeout": 0.4, "socket_timeout": 0.4,

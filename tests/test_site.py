@@ -34,7 +34,7 @@ HASHED_NAME = re.compile(r"^[0-9a-f]{16,}\.(png|svg|jpe?g)$")
 
 def pages(site: pathlib.Path) -> list[str]:
     """Every HTML page of the book, as paths relative to the site root."""
-    skip = {"genindex.html", "search.html"}
+    skip = {"genindex.html", "search.html", "index.html"}  # index.html only redirects to the intro
     return sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
                   if "_static" not in p.parts and "_sources" not in p.parts and p.name not in skip)
 
@@ -209,3 +209,53 @@ def test_internal_links_and_anchors_resolve(site):
                 if urllib.parse.unquote(parts.fragment) not in parsed(target).ids:
                     broken.append(f"{name}: {href} (no such anchor)")
     assert not broken, "broken internal links:\n" + "\n".join(sorted(set(broken)))
+
+
+# --- what a reader notices in the first minute ---------------------------------------------
+
+def test_code_fits_the_column_on_a_desktop(site, base_url, browser):
+    """Code and output lines are at most 100 characters; at desktop width none scrolls."""
+    wide = []
+    for name in pages(site):
+        page = open_page(browser, base_url + name, DESKTOP)
+        wide += [f"{name}: {w}" for w in page.evaluate("""() =>
+            [...document.querySelectorAll('article pre')]
+              .filter(p => p.scrollWidth > p.clientWidth + 1)
+              .map(p => p.innerText.split('\\n').reduce((a, b) => a.length > b.length ? a : b))
+              .map(line => line.slice(0, 70))""")]
+        page.context.close()
+    assert not wide, f"{len(wide)} blocks scroll sideways at {DESKTOP} px:\n" + "\n".join(wide[:20])
+
+
+def test_every_page_has_icon_description_and_preview(site):
+    missing = []
+    for name in pages(site):
+        text = (site / name).read_text(encoding="utf-8")
+        for what, pattern in [("favicon", r'<link rel="icon"'), ("description", r'<meta name="description"'),
+                              ("preview image", r'<meta property="og:image"'), ("logo", r'class="logo__image')]:
+            if not re.search(pattern, text):
+                missing.append(f"{name}: no {what}")
+    assert not missing, "\n".join(missing)
+
+
+def test_site_title_matches_the_introduction(site):
+    intro = (site / "book" / "intro.html").read_text(encoding="utf-8")
+    [h1] = re.findall(r"<h1>(.*?)<a class=\"headerlink\"", intro)
+    titles = [re.search(r"<title>.*?&#8212; (.*?)</title>", intro).group(1),
+              re.search(r'<p class="title logo__title">(.*?)</p>', intro).group(1)]
+    for title in titles:
+        assert html.unescape(h1.strip()) == html.unescape(title.strip()), (
+            f"intro H1 {h1!r} differs from the site title {title!r}")
+    footer = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", intro.split('class="bd-footer-content', 1)[-1]))
+    assert "By The " not in footer, "the footer reads 'By The ...'"
+
+
+def test_bibliography_labels_read_like_the_citations(site):
+    text = (site / "book" / "bibliography.html").read_text(encoding="utf-8")
+    labels = [html.unescape(x) for x in re.findall(
+        r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">\]', text)]
+    assert labels, "no bibliography entries found"
+    bad = [x for x in labels if not re.search(r", (\d{4}[a-z]?|n\.d\.(-[a-z])?)$", x) or re.search(r"[{}\\]", x)]
+    assert not bad, f"labels that are not 'Author, year': {bad}"
+    surnames = [x.split(",")[0].replace(" and ", " ").replace(" et al.", "").casefold() for x in labels]
+    assert surnames == sorted(surnames), "the bibliography is not sorted by author"

@@ -1,9 +1,13 @@
 """Regenerate requirements.txt (every package pinned) from requirements.in.
 
-Usage:  python3.11 tools/lock.py
+Usage:  python3.11 tools/lock.py             # keep today's pins, resolve only what changed
+        python3.11 tools/lock.py --upgrade   # re-resolve everything to the newest versions
 
 Builds a throw-away virtualenv, installs requirements.in into it, and writes the exact
 versions it got to requirements.txt, so local use, Binder and CI share one environment.
+Without --upgrade the current requirements.txt constrains the install (except the packages
+requirements.in pins itself), so adding one package does not silently upgrade the others and
+change the notebooks' outputs.
 """
 from __future__ import annotations
 
@@ -16,13 +20,30 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def constraints(folder: pathlib.Path) -> list[str]:
+    """pip arguments that keep today's pins, except for packages requirements.in pins itself."""
+    named = {normalize(m) for m in re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==",
+                                               (ROOT / "requirements.in").read_text(), re.M)}
+    kept = [re.sub(r"\[[^\]]*\]", "", line) for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if "==" in line and not line.startswith("#") and normalize(line.split("==")[0].split("[")[0]) not in named]
+    path = folder / "constraints.txt"
+    path.write_text("\n".join(kept) + "\n")
+    return ["-c", str(path)]
+
+
 def main() -> None:
     """Install requirements.in into a fresh venv and freeze it."""
+    upgrade = "--upgrade" in sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         venv = pathlib.Path(tmp) / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip"]
-        subprocess.run([*pip, "install", "-q", "-r", str(ROOT / "requirements.in")], check=True)
+        keep = [] if upgrade else constraints(pathlib.Path(tmp))
+        subprocess.run([*pip, "install", "-q", "-r", str(ROOT / "requirements.in"), *keep], check=True)
         frozen = subprocess.run([*pip, "freeze", "--all", "--exclude", "pip", "--exclude", "setuptools",
                                  "--exclude", "wheel"], check=True, capture_output=True, text=True).stdout
     # pip freeze drops extras ("fakeredis[lua]" becomes "fakeredis"); put them back so the file says why lupa is there
