@@ -3,7 +3,7 @@
 Run after the strict build:
 
     jupyter-book build . -n -W --keep-going
-    python -m pytest tests/test_site.py --site _build/html
+    python -m pytest tests/test_site.py --site=_build/html
 
 Without --site these tests are skipped (the README's test command runs before any build).
 They fail when a page throws a JavaScript error, when the navigation cannot be opened at phone
@@ -43,7 +43,7 @@ def pages(site: pathlib.Path) -> list[str]:
 def site(request) -> pathlib.Path:
     option = request.config.getoption("--site")
     if not option:
-        pytest.skip("the built site is checked with --site _build/html (after the strict build)")
+        pytest.skip("the built site is checked with --site=_build/html (after the strict build)")
     path = pathlib.Path(option).resolve()
     assert (path / "index.html").exists(), f"no built site at {path}: run the strict build first"
     return path
