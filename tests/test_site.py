@@ -134,6 +134,23 @@ def test_no_markdown_table_shown_as_text(site, base_url, browser):
     assert not raw, "Markdown tables rendered as text:\n" + "\n".join(raw)
 
 
+def test_figures_keep_their_shape_on_a_phone(site, base_url, browser):
+    """A figure shrunk to a phone's width keeps its aspect ratio (not squashed sideways)."""
+    squashed = []
+    for name in pages(site):
+        page = open_page(browser, base_url + name, PHONE)
+        squashed += [f"{name}: {s}" for s in page.evaluate("""() =>
+            [...document.querySelectorAll('article img')]
+              .filter(i => i.naturalWidth && i.getBoundingClientRect().width)
+              .map(i => [i.src.split('/').pop().slice(0, 12), i.getBoundingClientRect(),
+                         i.naturalWidth / i.naturalHeight])
+              .filter(([, r, ratio]) => Math.abs(r.width / r.height - ratio) > 0.02 * ratio)
+              .map(([src, r, ratio]) => `${src}: ${Math.round(r.width)}x${Math.round(r.height)}`
+                                        + ` shown, ${ratio.toFixed(2)} wide per tall`)""")]
+        page.context.close()
+    assert not squashed, "figures distorted at phone width:\n" + "\n".join(squashed[:20])
+
+
 # --- navigation at phone and tablet width ---------------------------------------------------
 
 @pytest.mark.parametrize("width", [PHONE, TABLET], ids=["phone", "tablet"])
