@@ -100,55 +100,73 @@ def open_page(browser, url: str, width: int):
 
 # --- per page: JavaScript errors, figures, tables ------------------------------------------
 
-def test_no_javascript_errors(site, base_url, browser):
-    failures = {}
+def findings(site, base_url, browser, width: int, inspect) -> list[str]:
+    """Open every page at the given width; `inspect(page)` lists what is wrong on it."""
+    found = []
     for name in pages(site):
-        page = open_page(browser, base_url + name, DESKTOP)
-        if page.js_errors:
-            failures[name] = page.js_errors
+        page = open_page(browser, base_url + name, width)
+        found += [f"{name}: {problem}" for problem in inspect(page)]
         page.context.close()
-    assert not failures, "JavaScript errors:\n" + "\n".join(f"{k}: {v}" for k, v in failures.items())
+    return found
+
+
+def test_no_javascript_errors(site, base_url, browser):
+    errors = findings(site, base_url, browser, DESKTOP, lambda page: page.js_errors)
+    assert not errors, "JavaScript errors:\n" + "\n".join(errors)
+
+
+def images_without_alt(page) -> list[str]:
+    missing = []
+    for image in page.locator("article img").all():
+        alt = (image.get_attribute("alt") or "").strip()
+        source = pathlib.PurePosixPath(image.get_attribute("src") or "").name
+        if not alt or HASHED_NAME.match(pathlib.PurePosixPath(alt).name) or alt.endswith(source):
+            missing.append(f"{source} (alt={alt!r})")
+    return missing
 
 
 def test_every_figure_has_alt_text(site, base_url, browser):
-    missing = []
-    for name in pages(site):
-        page = open_page(browser, base_url + name, DESKTOP)
-        for image in page.locator("article img").all():
-            alt = (image.get_attribute("alt") or "").strip()
-            source = pathlib.PurePosixPath(image.get_attribute("src") or "").name
-            if not alt or HASHED_NAME.match(pathlib.PurePosixPath(alt).name) or alt.endswith(source):
-                missing.append(f"{name}: {source} (alt={alt!r})")
-        page.context.close()
+    missing = findings(site, base_url, browser, DESKTOP, images_without_alt)
     assert not missing, "figures without a real alt text:\n" + "\n".join(missing)
 
 
+def raw_markdown_tables(page) -> list[str]:
+    texts = page.locator("article p, article .cell_output").all_inner_texts()
+    return [repr(m.group(0)[:80]) for m in MARKDOWN_TABLE.finditer("\n".join(texts))][:1]
+
+
 def test_no_markdown_table_shown_as_text(site, base_url, browser):
-    raw = []
-    for name in pages(site):
-        page = open_page(browser, base_url + name, DESKTOP)
-        texts = page.locator("article p, article .cell_output").all_inner_texts()
-        if match := MARKDOWN_TABLE.search("\n".join(texts)):
-            raw.append(f"{name}: {match.group(0)[:80]!r}")
-        page.context.close()
+    raw = findings(site, base_url, browser, DESKTOP, raw_markdown_tables)
     assert not raw, "Markdown tables rendered as text:\n" + "\n".join(raw)
+
+
+SQUASHED_IMAGES = """() =>
+    [...document.querySelectorAll('article img')]
+      .filter(i => i.naturalWidth && i.getBoundingClientRect().width)
+      .map(i => [i.src.split('/').pop().slice(0, 12), i.getBoundingClientRect(),
+                 i.naturalWidth / i.naturalHeight])
+      .filter(([, r, ratio]) => Math.abs(r.width / r.height - ratio) > 0.02 * ratio)
+      .map(([src, r, ratio]) => `${src}: ${Math.round(r.width)}x${Math.round(r.height)}`
+                                + ` shown, ${ratio.toFixed(2)} wide per tall`)"""
 
 
 def test_figures_keep_their_shape_on_a_phone(site, base_url, browser):
     """A figure shrunk to a phone's width keeps its aspect ratio (not squashed sideways)."""
-    squashed = []
-    for name in pages(site):
-        page = open_page(browser, base_url + name, PHONE)
-        squashed += [f"{name}: {s}" for s in page.evaluate("""() =>
-            [...document.querySelectorAll('article img')]
-              .filter(i => i.naturalWidth && i.getBoundingClientRect().width)
-              .map(i => [i.src.split('/').pop().slice(0, 12), i.getBoundingClientRect(),
-                         i.naturalWidth / i.naturalHeight])
-              .filter(([, r, ratio]) => Math.abs(r.width / r.height - ratio) > 0.02 * ratio)
-              .map(([src, r, ratio]) => `${src}: ${Math.round(r.width)}x${Math.round(r.height)}`
-                                        + ` shown, ${ratio.toFixed(2)} wide per tall`)""")]
-        page.context.close()
+    squashed = findings(site, base_url, browser, PHONE, lambda page: page.evaluate(SQUASHED_IMAGES))
     assert not squashed, "figures distorted at phone width:\n" + "\n".join(squashed[:20])
+
+
+SCROLLING_BLOCKS = """() =>
+    [...document.querySelectorAll('article pre')]
+      .filter(p => p.scrollWidth > p.clientWidth + 1)
+      .map(p => p.innerText.split('\\n').reduce((a, b) => a.length > b.length ? a : b))
+      .map(line => line.slice(0, 70))"""
+
+
+def test_code_fits_the_column_on_a_desktop(site, base_url, browser):
+    """Code and output lines are at most 100 characters; at desktop width none scrolls."""
+    wide = findings(site, base_url, browser, DESKTOP, lambda page: page.evaluate(SCROLLING_BLOCKS))
+    assert not wide, f"{len(wide)} blocks scroll sideways at {DESKTOP} px:\n" + "\n".join(wide[:20])
 
 
 # --- navigation at phone and tablet width ---------------------------------------------------
@@ -229,20 +247,6 @@ def test_internal_links_and_anchors_resolve(site):
 
 
 # --- what a reader notices in the first minute ---------------------------------------------
-
-def test_code_fits_the_column_on_a_desktop(site, base_url, browser):
-    """Code and output lines are at most 100 characters; at desktop width none scrolls."""
-    wide = []
-    for name in pages(site):
-        page = open_page(browser, base_url + name, DESKTOP)
-        wide += [f"{name}: {w}" for w in page.evaluate("""() =>
-            [...document.querySelectorAll('article pre')]
-              .filter(p => p.scrollWidth > p.clientWidth + 1)
-              .map(p => p.innerText.split('\\n').reduce((a, b) => a.length > b.length ? a : b))
-              .map(line => line.slice(0, 70))""")]
-        page.context.close()
-    assert not wide, f"{len(wide)} blocks scroll sideways at {DESKTOP} px:\n" + "\n".join(wide[:20])
-
 
 def test_every_page_has_icon_description_and_preview(site):
     missing = []
