@@ -104,9 +104,10 @@ def write_cell(path: pathlib.Path) -> bool:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT / "tools"))
-    from refresh import notebook_targets
+    from refresh import notebook_targets, targets_parser
 
-    for path in notebook_targets(__doc__):
+    parser = targets_parser(__doc__)
+    for path in notebook_targets(parser, parser.parse_args()):
         print(("updated  " if write_cell(path) else "current  ") + str(path))
     return 0
 

@@ -48,26 +48,31 @@ def refresh(path: pathlib.Path) -> float:
     return elapsed
 
 
-def notebook_targets(doc: str, *, status_flag: bool = False) -> list[pathlib.Path] | tuple:
-    """The notebooks named on the command line, or every chapter with --all (shared by the tools)."""
+def targets_parser(doc: str) -> argparse.ArgumentParser:
+    """The command line shared by the tools: notebooks, or --all (each tool may add flags)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     parser.add_argument("--all", action="store_true", help="every notebook in book/ but the status page")
-    if status_flag:
-        parser.add_argument("--no-status", action="store_true",
-                            help="do not refresh the status page (several refreshes at once)")
-    args = parser.parse_args()
+    return parser
+
+
+def notebook_targets(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[pathlib.Path]:
+    """The notebooks named on the command line, or every chapter with --all."""
     targets = book_notebooks() if args.all else [p.resolve() for p in args.notebooks]
     if not targets:
         parser.error("name at least one notebook, or --all")
-    return (targets, args.no_status) if status_flag else targets
+    return targets
 
 
 def main() -> int:
-    targets, no_status = notebook_targets(__doc__, status_flag=True)
+    parser = targets_parser(__doc__)
+    parser.add_argument("--no-status", action="store_true",
+                        help="do not refresh the status page (several refreshes at once)")
+    args = parser.parse_args()
+    targets = notebook_targets(parser, args)
     for name in REDIS_VARIABLES:
         os.environ.pop(name, None)
-    last = [] if no_status else [STATUS]
+    last = [] if args.no_status else [STATUS]
     for path in [*[t for t in targets if t != STATUS.resolve()], *last]:
         if path.exists():
             print(f"{refresh(path):6.1f} s  {path.relative_to(ROOT)}", flush=True)
