@@ -14,10 +14,13 @@ def client_settings() -> dict:
 
     redis-py's defaults retry ten times with backoff and wait 5 s per read: one command takes
     about 4 s on a refused port and about a minute on a server that never answers. Every
-    client here waits at most 0.4 s to connect or read and retries once after 10 ms.
+    client here waits at most 0.4 s to connect or read, and retries once after 10 ms only when
+    the connection fails; never after a read timed out, when the server may already have
+    applied the command (a retried INCR would count twice).
     """
-    return {"socket_connect_timeout": 0.4, "socket_timeout": 0.4,
-            "retry": Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)}
+    once = Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1,
+                 supported_errors=(redis.ConnectionError,))
+    return {"socket_connect_timeout": 0.4, "socket_timeout": 0.4, "retry": once}
 
 
 def redis_node(i: int = 0, *, decode: bool = True) -> redis.Redis:

@@ -96,3 +96,76 @@ def test_redis_py_defaults_are_the_negative_control():
         worker.join(BUDGET_SECONDS * 2)
         still_waiting = worker.is_alive()
     assert still_waiting, f"redis-py's defaults gave up quickly ({outcome}); is the helper still needed?"
+
+
+@contextlib.contextmanager
+def server_that_stalls_on(command: bytes):
+    """A loopback server that answers +OK to every command (the client's handshake included)
+    except `command`, which it receives, counts and never answers: a server that applied a
+    write and then stalled, or whose reply was lost."""
+    received = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve(conn):
+        with conn:
+            conn.settimeout(0.1)
+            while not stop.is_set():
+                try:
+                    data = conn.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
+                for request in data.split(b"*")[1:]:  # one RESP array per command
+                    if command in request.upper():
+                        received.append(command)
+                    elif b"HELLO" in request.upper():  # redis-py 8 opens with HELLO 3 (RESP3)
+                        conn.sendall(b"%2\r\n+server\r\n+redis\r\n+proto\r\n:3\r\n")
+                    else:
+                        conn.sendall(b"+OK\r\n")
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):  # OSError: the listener was closed at the end
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1], received
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_a_timed_out_write_is_not_sent_again(monkeypatch):
+    """After a read timeout the server may already have applied the command; retrying would
+    apply an INCR twice. The helper retries only when the connection fails."""
+    with server_that_stalls_on(b"INCR") as (port, received):
+        names = helper(monkeypatch, f"redis://127.0.0.1:{port}")
+        with pytest.raises(redis.TimeoutError):
+            names["redis_node"](0).incr("visits")
+        time.sleep(0.2)
+        assert received == [b"INCR"], f"the INCR reached the server {len(received)} times"
+
+
+def test_retry_on_timeout_would_send_it_twice():
+    """The negative control: a client that also retries after a read timeout sends it twice."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    with server_that_stalls_on(b"INCR") as (port, received):
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.2,
+                             socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 1))
+        with pytest.raises(redis.TimeoutError):
+            client.incr("visits")
+        time.sleep(0.2)
+        assert received == [b"INCR", b"INCR"]
