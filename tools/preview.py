@@ -2,10 +2,13 @@
 without building the whole book.
 
 Usage:  python tools/preview.py book/consistent-hashing.ipynb   -> prints the page's path
+
+Chapters the page links to with {doc}`other-chapter` are built with it, so the links resolve.
 """
 from __future__ import annotations
 
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,7 +28,11 @@ def main() -> int:
     (out / "src" / "book").symlink_to(ROOT / "book")
     config["bibtex_bibfiles"] = ["book/references.bib"]
     (out / "src" / "_config.yml").write_text(yaml.safe_dump(config))
-    toc = {"format": "jb-book", "root": str(chapter), "chapters": [{"file": "book/bibliography"}]}
+    text = (ROOT / chapter).with_suffix(".ipynb").read_text(encoding="utf-8")
+    linked = sorted({f"book/{name}" for name in re.findall(r"\{doc\}`(?:[^`<]*<)?([\w-]+)>?`", text)
+                     if (ROOT / "book" / name).with_suffix(".ipynb").exists()} - {str(chapter)})
+    chapters = [{"file": name} for name in [*linked, "book/bibliography"]]
+    toc = {"format": "jb-book", "root": str(chapter), "chapters": chapters}
     (out / "src" / "_toc.yml").write_text(yaml.safe_dump(toc))
     result = subprocess.run([str(pathlib.Path(sys.executable).with_name("jupyter-book")), "build", str(out / "src"), "-n", "-W",
                              "--keep-going", "--path-output", str(out)])
