@@ -14,7 +14,7 @@ def client_settings() -> dict:
 
     redis-py's defaults retry ten times with backoff and wait 5 s per read: one command takes
     about 4 s on a refused port and about a minute on a server that never answers. Every
-    client here waits at most 0.4 s to connect or read, and retries once after 10 ms only when
+    client here waits at most 0.4 s to connect or read, and retries once after 20 ms only when
     the connection fails; never after a read timed out, when the server may already have
     applied the command (a retried INCR would count twice).
     """
