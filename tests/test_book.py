@@ -169,13 +169,34 @@ def test_at_least_two_checked_figures(path):
     assert len(figures) >= 2, "a chapter needs at least two figures whose pixels CI checks"
 
 
+def fenced_code_lines(markdown: str) -> list[str]:
+    """Lines inside ``` code blocks of a markdown cell; a MyST directive's fence (```{exercise})
+    holds options or prose, which the browser wraps, so its lines are not counted."""
+    lines, block = [], None  # None, "code" or "directive"
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            if block is None:
+                block = "directive" if "{" in line else "code"
+            else:
+                block = None
+            continue
+        if block == "code":
+            lines.append(line)
+    return lines
+
+
 @by_stem
 def test_lines_fit_the_page(path):
-    """Code and printed output stay within 100 characters, so nothing scrolls sideways."""
+    """Code, printed output and markdown code blocks stay within 100 characters, so nothing
+    scrolls sideways."""
     wide = []
     for i, cell in enumerate(code_cells(load(path)), 1):
         wide += [f"cell {i} code: {ln[:60]}..." for ln in source(cell).splitlines() if len(ln) > MAX_LINE]
         wide += [f"cell {i} output: {ln[:60]}..." for ln in output_lines(cell) if len(ln) > MAX_LINE]
+    for i, cell in enumerate(load(path)["cells"], 1):
+        if cell["cell_type"] == "markdown":
+            wide += [f"cell {i} markdown code block: {ln[:60]}..."
+                     for ln in fenced_code_lines(source(cell)) if len(ln) > MAX_LINE]
     assert not wide, f"{len(wide)} lines over {MAX_LINE} characters:\n" + "\n".join(wide[:15])
 
 
@@ -326,3 +347,11 @@ def test_colab_setup_cell_is_first_and_current(path):
     assert first.source == colab_cell.setup_source(nb), (
         f"the Colab setup cell is out of date: run `python tools/colab_cell.py {path.relative_to(ROOT)}`")
     assert not first.outputs, "outside Colab the setup cell must do nothing"
+
+
+def test_bibliography_is_written_in_unicode():
+    """Author names with accents are written in Unicode (Corbató), not as LaTeX escapes
+    ({\\'o}): the book's label style prints the escape literally ("Corbat\\'o, 1968")."""
+    text = (BOOK / "references.bib").read_text(encoding="utf-8")
+    escapes = sorted(set(re.findall(r"\\(?:['`^\"~=.]|[cvHuk]\{)\{?\w?", text)))
+    assert not escapes, f"LaTeX accent escapes in references.bib: {escapes}"
