@@ -3,7 +3,8 @@ without building the whole book.
 
 Usage:  python tools/preview.py book/consistent-hashing.ipynb   -> prints the page's path
 
-Chapters the page links to with {doc}`other-chapter` are built with it, so the links resolve.
+Chapters the page links to with {doc}`other-chapter` (and those they link to) are built with it,
+so the links resolve.
 """
 from __future__ import annotations
 
@@ -28,9 +29,15 @@ def main() -> int:
     (out / "src" / "book").symlink_to(ROOT / "book")
     config["bibtex_bibfiles"] = ["book/references.bib"]
     (out / "src" / "_config.yml").write_text(yaml.safe_dump(config))
-    text = (ROOT / chapter).with_suffix(".ipynb").read_text(encoding="utf-8")
-    linked = sorted({f"book/{name}" for name in re.findall(r"\{doc\}`(?:[^`<]*<)?([\w-]+)>?`", text)
-                     if (ROOT / "book" / name).with_suffix(".ipynb").exists()} - {str(chapter)})
+    linked, todo = set(), [str(chapter)]
+    while todo:  # the chapters it links to, the chapters they link to, and so on
+        text = (ROOT / todo.pop()).with_suffix(".ipynb").read_text(encoding="utf-8")
+        for name in re.findall(r"\{doc\}`(?:[^`<]*<)?([\w-]+)>?`", text):
+            page = f"book/{name}"
+            if page not in linked and (ROOT / page).with_suffix(".ipynb").exists():
+                linked.add(page)
+                todo.append(page)
+    linked = sorted(linked - {str(chapter)})
     chapters = [{"file": name} for name in [*linked, "book/bibliography"]]
     toc = {"format": "jb-book", "root": str(chapter), "chapters": chapters}
     (out / "src" / "_toc.yml").write_text(yaml.safe_dump(toc))
