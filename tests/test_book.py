@@ -355,3 +355,11 @@ def test_bibliography_is_written_in_unicode():
     text = (BOOK / "references.bib").read_text(encoding="utf-8")
     escapes = sorted(set(re.findall(r"\\(?:['`^\"~=.]|[cvHuk]\{)\{?\w?|\\[a-z]+\{", text)))
     assert not escapes, f"LaTeX escapes or commands in references.bib: {escapes}"
+
+
+def test_bibliography_links_have_usable_anchors():
+    """A URL fragment that starts with a digit (#4.2-...) is not a valid CSS selector, and the
+    theme's script throws on it when the bibliography page loads (the browser check saw it)."""
+    text = (BOOK / "references.bib").read_text(encoding="utf-8")
+    bad = re.findall(r"url\s*=\s*\{[^}]*#(\d[^}]*)\}", text)
+    assert not bad, f"URL fragments starting with a digit: {bad}"
