@@ -45,22 +45,38 @@ def pytest_addoption(parser):
 
 
 # Processes a notebook starts for a running service (the capstone's app servers, workers,
-# balancer, collector, Redis) carry this variable in their environment, so a run can tell
-# whether any of them outlived the notebook.
+# balancer, collector, Redis) carry BOOK_SERVICE in their environment, and, inherited from this
+# pytest session through the notebook's kernel, BOOK_TEST_SESSION with this session's token. So
+# a run can tell whether any of *its* service processes outlived the notebook, without touching
+# another run's (a developer's notebook, a second pytest) on the same machine.
 SERVICE_MARKER = b"BOOK_SERVICE="
+SESSION_VARIABLE = "BOOK_TEST_SESSION"
 
 
-def leftover_service_processes() -> list[tuple[int, str]]:
-    """(pid, command line) of every live process whose environment holds SERVICE_MARKER."""
+def pytest_configure(config):
+    """Give this session a token that every kernel, and every process a kernel starts, inherits."""
     import os
+    import uuid
+    os.environ.setdefault(SESSION_VARIABLE, uuid.uuid4().hex)
+
+
+def leftover_service_processes(session: str | None = None) -> list[tuple[int, str]]:
+    """(pid, command line) of every live process whose environment holds SERVICE_MARKER and
+    this session's token (or, with session="", any token)."""
+    import os
+    token = os.environ.get(SESSION_VARIABLE, "") if session is None else session
+    wanted = f"{SESSION_VARIABLE}={token}".encode()
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/environ", "rb") as env:
-                if not any(v.startswith(SERVICE_MARKER) for v in env.read().split(b"\0")):
-                    continue
+                variables = env.read().split(b"\0")
+            if not any(v.startswith(SERVICE_MARKER) for v in variables):
+                continue
+            if token and wanted not in variables:
+                continue
             with open(f"/proc/{entry}/cmdline", "rb") as cmd:
                 cmdline = cmd.read().replace(b"\0", b" ").decode(errors="replace").strip()
             with open(f"/proc/{entry}/stat", "rb") as stat:
