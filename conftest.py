@@ -42,3 +42,65 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_addoption(parser):
     """`--site _build/html`: check the built site in a browser (tests/test_site.py)."""
     parser.addoption("--site", default="", help="a built site to check in Chromium (tests/test_site.py)")
+
+
+# Processes a notebook starts for a running service (the capstone's app servers, workers,
+# balancer, collector, Redis) carry BOOK_SERVICE in their environment, and, inherited from this
+# pytest session through the notebook's kernel, BOOK_TEST_SESSION with this session's token. So
+# a run can tell whether any of *its* service processes outlived the notebook, without touching
+# another run's (a developer's notebook, a second pytest) on the same machine.
+SERVICE_MARKER = b"BOOK_SERVICE="
+SESSION_VARIABLE = "BOOK_TEST_SESSION"
+
+
+def pytest_configure(config):
+    """Give this session a token that every kernel, and every process a kernel starts, inherits."""
+    import os
+    import uuid
+    os.environ.setdefault(SESSION_VARIABLE, uuid.uuid4().hex)
+
+
+def leftover_service_processes(session: str | None = None) -> list[tuple[int, str]]:
+    """(pid, command line) of every live process whose environment holds SERVICE_MARKER and
+    this session's token (or, with session="", any token)."""
+    import os
+    token = os.environ.get(SESSION_VARIABLE, "") if session is None else session
+    wanted = f"{SESSION_VARIABLE}={token}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as env:
+                variables = env.read().split(b"\0")
+            if not any(v.startswith(SERVICE_MARKER) for v in variables):
+                continue
+            if token and wanted not in variables:
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                cmdline = cmd.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                if stat.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    continue  # a zombie has exited already; only its parent's wait is missing
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        found.append((int(entry), cmdline))
+    return sorted(found)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if a notebook left a service process behind (and stop those processes)."""
+    import os
+    import signal
+    if not os.path.isdir("/proc") or os.environ.get("BOOK_SERVICE"):
+        return
+    left = leftover_service_processes()
+    for pid, _ in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if left:
+        lines = "\n".join(f"  pid {pid}: {cmd[:120]}" for pid, cmd in left)
+        print(f"\nservice processes left behind by the notebooks (now killed):\n{lines}")
+        session.exitstatus = 1

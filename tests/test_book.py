@@ -22,6 +22,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 NOT_CHAPTERS = {"intro", "status", "bibliography"}
 BUDGET_SECONDS = 30
+CAPSTONE_BUDGET_SECONDS = 45  # the capstone starts a whole service (issue 13)
 
 # Template roles of BOOK-GUIDE §4, in order, and words that may name each role's "## " heading.
 ROLES = [
@@ -301,7 +302,8 @@ def test_run_time_within_budget(path):
         pytest.skip("no timing recorded (notebook without code)")
     start = dt.datetime.fromisoformat(cells[0]["metadata"]["execution"]["iopub.status.busy"])
     end = dt.datetime.fromisoformat(cells[-1]["metadata"]["execution"]["shell.execute_reply"])
-    assert (end - start).total_seconds() <= BUDGET_SECONDS
+    budget = CAPSTONE_BUDGET_SECONDS if path.stem == "capstone" else BUDGET_SECONDS
+    assert (end - start).total_seconds() <= budget
 
 
 # --- code hygiene -------------------------------------------------------------------------
