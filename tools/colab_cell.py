@@ -41,6 +41,11 @@ def pins() -> dict[str, str]:
     return found
 
 
+def called_name(call: ast.Call) -> str:
+    """`f` for `f(...)` and for `module.f(...)`."""
+    return getattr(call.func, "attr", getattr(call.func, "id", ""))
+
+
 def imported_modules(nb: nbformat.NotebookNode) -> set[str]:
     """Top-level names of every module the notebook's code cells import, and of packages it
     only locates for their data files: `importlib.util.find_spec("name")`, or `helper("name")`
@@ -57,16 +62,15 @@ def imported_modules(nb: nbformat.NotebookNode) -> set[str]:
     locators = {"find_spec"} | {
         node.name for tree in trees for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef) and any(
-            isinstance(call, ast.Call) and getattr(call.func, "attr", getattr(call.func, "id", ""))
-            == "find_spec" for call in ast.walk(node))}
+            isinstance(call, ast.Call) and called_name(call) == "find_spec"
+            for call in ast.walk(node))}
     for tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.add(node.module.split(".")[0])
-            elif (isinstance(node, ast.Call) and node.args
-                  and getattr(node.func, "attr", getattr(node.func, "id", "")) in locators
+            elif (isinstance(node, ast.Call) and node.args and called_name(node) in locators
                   and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 names.add(node.args[0].value.split(".")[0])
     return names - set(sys.stdlib_module_names)
